@@ -1,0 +1,1 @@
+"""Simulated tools; each module has a main(ctx) -> exit status."""

@@ -769,8 +769,7 @@ def _up(p: Paths, bins: Path, names: list[str], versions: dict[str, str], t0: fl
         st,
     )
     kwok_cfg = p.state / "kwok.yaml"
-    # Only stages: without a KwokConfiguration document kwok applies its defaults (node leases
-    # of 40 s, parallelism 4); a partial one would switch those defaults off.
+    # Only stages: a partial KwokConfiguration document would switch kwok's other defaults off.
     kwok_cfg.write_text(
         "# written by lab/k8s/up: the default stages collected by lab/k8s/build\n"
         + (bins / "kwok-stages.yaml").read_text()
@@ -786,6 +785,9 @@ def _up(p: Paths, bins: Path, names: list[str], versions: dict[str, str], t0: fl
             f"--server-address=127.0.0.1:{ports['kwok']}",
             f"--cidr={POD_CIDR}",
             "--node-ip=127.0.0.1",
+            # Without leases the node controller marks the nodes NotReady about every 50 s and
+            # every pod with them; kwok's stages never set the pods Ready again.
+            "--node-lease-duration-seconds=40",
         ],
         p,
         st,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import yaml
-from _roles import run_role
+from _roles import run_role, token_kubeconfig
 from kubernetes import client
 from kubernetes.dynamic import DynamicClient
 
@@ -94,26 +93,10 @@ def reader_kubeconfig(k8s_client, admin_kubeconfig: str, path: Path, name: str) 
         NS,
         client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=3600)),
     ).status.token
-    admin = yaml.safe_load(Path(admin_kubeconfig).read_text())
-    cluster = dict(admin["clusters"][0]["cluster"])
-    if "certificate-authority" in cluster:
-        ca = Path(cluster.pop("certificate-authority")).read_bytes()
-        cluster["certificate-authority-data"] = base64.b64encode(ca).decode()
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "current-context": "reader",
-                "clusters": [{"name": "lab", "cluster": cluster}],
-                "users": [{"name": "reader", "user": {"token": token}}],
-                "contexts": [{"name": "reader", "context": {"cluster": "lab", "user": "reader"}}],
-            }
-        )
-    )
+    kubeconfig = token_kubeconfig(admin_kubeconfig, token, path)
 
     def cleanup():
         rbac.delete_cluster_role_binding(name)
         core.delete_namespaced_service_account(name, NS)
 
-    return str(path), cleanup
+    return kubeconfig, cleanup

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
 import tempfile
 from pathlib import Path
+
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
@@ -54,3 +57,29 @@ def run_role(role: str, kubeconfig: str, extra: dict | None = None, args: tuple[
         )
     finally:
         os.unlink(f.name)
+
+
+def token_kubeconfig(admin_kubeconfig: str, token: str, path: Path) -> str:
+    """Write a kubeconfig for the lab API server that authenticates with a bearer token.
+
+    The bad-input tests run roles with a read-only ServiceAccount's token: a role that tried
+    to write before validating would get Forbidden instead of its own error message.
+    """
+    admin = yaml.safe_load(Path(admin_kubeconfig).read_text())
+    cluster = dict(admin["clusters"][0]["cluster"])
+    if "certificate-authority" in cluster:
+        ca = Path(cluster.pop("certificate-authority")).read_bytes()
+        cluster["certificate-authority-data"] = base64.b64encode(ca).decode()
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "reader",
+                "clusters": [{"name": "lab", "cluster": cluster}],
+                "users": [{"name": "reader", "user": {"token": token}}],
+                "contexts": [{"name": "reader", "context": {"cluster": "lab", "user": "reader"}}],
+            }
+        )
+    )
+    return str(path)

@@ -9,14 +9,11 @@ collection manages are also compared before and after each case.
 
 from __future__ import annotations
 
-import base64
 import copy
 import uuid
-from pathlib import Path
 
 import pytest
-import yaml
-from _roles import run_role
+from _roles import run_role, token_kubeconfig
 from kubernetes import client
 
 NS = "kube-system"
@@ -264,29 +261,8 @@ def reader_kubeconfig(k8s_client, k8s_kubeconfig, tmp_path_factory):
         NS,
         client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=3600)),
     ).status.token
-    admin = yaml.safe_load(Path(k8s_kubeconfig).read_text())
-    cluster = admin["clusters"][0]["cluster"]
-    if "certificate-authority" in cluster:
-        cluster = {
-            **cluster,
-            "certificate-authority-data": base64.b64encode(
-                Path(cluster.pop("certificate-authority")).read_bytes()
-            ).decode(),
-        }
-    path = tmp_path_factory.mktemp("reader") / "kubeconfig"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "current-context": "reader",
-                "clusters": [{"name": "lab", "cluster": cluster}],
-                "users": [{"name": "reader", "user": {"token": token}}],
-                "contexts": [{"name": "reader", "context": {"cluster": "lab", "user": "reader"}}],
-            }
-        )
-    )
-    yield str(path)
+    path = token_kubeconfig(k8s_kubeconfig, token, tmp_path_factory.mktemp("reader") / "kubeconfig")
+    yield path
     rbac.delete_cluster_role_binding(f"{READER}-view")
     rbac.delete_cluster_role_binding(READER)
     rbac.delete_cluster_role(READER)

@@ -59,8 +59,10 @@ def run_role(role: str, kubeconfig: str, extra: dict | None = None, args: tuple[
         os.unlink(f.name)
 
 
-def token_kubeconfig(admin_kubeconfig: str, token: str, path: Path) -> str:
+def token_kubeconfig(admin_kubeconfig: str, token: str, path: Path, namespace: str | None = None) -> str:
     """Write a kubeconfig for the lab API server that authenticates with a bearer token.
+
+    `namespace` becomes the context's default namespace (the CNI plugins rely on it).
 
     The bad-input tests run roles with a read-only ServiceAccount's token: a role that tried
     to write before validating would get Forbidden instead of its own error message.
@@ -78,7 +80,16 @@ def token_kubeconfig(admin_kubeconfig: str, token: str, path: Path) -> str:
                 "current-context": "reader",
                 "clusters": [{"name": "lab", "cluster": cluster}],
                 "users": [{"name": "reader", "user": {"token": token}}],
-                "contexts": [{"name": "reader", "context": {"cluster": "lab", "user": "reader"}}],
+                "contexts": [
+                    {
+                        "name": "reader",
+                        "context": {
+                            "cluster": "lab",
+                            "user": "reader",
+                            **({"namespace": namespace} if namespace else {}),
+                        },
+                    }
+                ],
             }
         )
     )

@@ -19,7 +19,6 @@ Skipped (not failed) where it cannot run: not root, no `ip netns`, no CNI plugin
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import json
 import os
@@ -29,8 +28,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-import yaml
-from _roles import REPO, run_role
+from _roles import REPO, run_role, token_kubeconfig
 from kubernetes import client
 
 CNI_DIR = Path("/usr/lib/cni")
@@ -123,22 +121,7 @@ def whereabouts_kubeconfig(k8s_client, admin_kubeconfig: str, path: Path) -> Non
         )
         .status.token
     )
-    cluster = yaml.safe_load(Path(admin_kubeconfig).read_text())["clusters"][0]["cluster"]
-    if "certificate-authority" in cluster:
-        ca = Path(cluster.pop("certificate-authority")).read_bytes()
-        cluster["certificate-authority-data"] = base64.b64encode(ca).decode()
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "current-context": "wb",
-                "clusters": [{"name": "lab", "cluster": cluster}],
-                "users": [{"name": "whereabouts", "user": {"token": token}}],
-                "contexts": [{"name": "wb", "context": {"cluster": "lab", "user": "whereabouts", "namespace": NS}}],
-            }
-        )
-    )
+    token_kubeconfig(admin_kubeconfig, token, path, namespace=NS)
 
 
 def allocations(k8s_client) -> dict:

@@ -41,7 +41,13 @@ def target_exists(target: str) -> bool:
 def junit_counts(path: Path) -> tuple[int, int, int]:
     """(passed, failed, skipped) over every <testcase> of one JUnit file."""
     passed = failed = skipped = 0
-    for case in ET.parse(path).getroot().iter("testcase"):
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as exc:
+        # A report we cannot read counts as one failure; the run goes on to the next suite.
+        print(f"!! {path.name}: unreadable JUnit report ({exc})", flush=True)
+        return 0, 1, 0
+    for case in root.iter("testcase"):
         if case.find("failure") is not None or case.find("error") is not None:
             failed += 1
         elif case.find("skipped") is not None:

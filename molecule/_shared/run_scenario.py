@@ -8,11 +8,21 @@ Usage: run_scenario.py SCENARIO RESULTS_DIR
 from __future__ import annotations
 
 import fcntl
+import re
 import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+# ANSI colour sequences and the control characters XML 1.0 cannot hold (Molecule colours its log).
+_NOT_XML = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def log_tail(log_path: Path, lines: int = 60) -> str:
+    """The last lines of the log as text that fits in an XML document."""
+    tail = log_path.read_text(errors="replace").splitlines()[-lines:]
+    return _NOT_XML.sub("", "\n".join(tail))
 
 
 def main() -> int:
@@ -38,9 +48,8 @@ def main() -> int:
     )
     case = ET.SubElement(suite, "testcase", classname="molecule", name=scenario, time=f"{elapsed:.1f}")
     if rc != 0:
-        tail = log_path.read_text(errors="replace").splitlines()[-60:]
         failure = ET.SubElement(case, "failure", message=f"molecule test -s {scenario} exited {rc}")
-        failure.text = "\n".join(tail)
+        failure.text = log_tail(log_path)
     ET.ElementTree(suite).write(results / f"molecule-{scenario}.xml", encoding="utf-8", xml_declaration=True)
     print(f"<-- {scenario}: {'passed' if rc == 0 else f'FAILED (rc={rc})'} in {elapsed:.0f} s", flush=True)
     return 0 if rc == 0 else 1

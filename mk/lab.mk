@@ -5,12 +5,14 @@
 LAB_INVENTORY ?= inventories/lab
 LAB_NODES = $(shell $(BIN)/python lab/hosts/inventory.py $(LAB_INVENTORY)/hosts.yml | cut -d' ' -f1)
 LAB_PLAYBOOK_ARGS ?=
+# The lab hosts' `podman` connection with pipelining (lab/ansible/connection_plugins/podman.py).
+LAB_ANSIBLE_ENV = ANSIBLE_CONNECTION_PLUGINS="$(CURDIR)/lab/ansible/connection_plugins" ANSIBLE_PIPELINING=True
 
 .PHONY: lab
 lab: deps lab-image k8s-build ## simulated RDMA hosts + local control plane, converged by playbooks/site.yml
 	lab/hosts/up $(LAB_INVENTORY)/hosts.yml
 	LAB_K8S_NODES="$(LAB_NODES)" lab/k8s/up
-	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) playbooks/site.yml $(LAB_PLAYBOOK_ARGS)
+	$(LAB_ANSIBLE_ENV) $(BIN)/ansible-playbook -i $(LAB_INVENTORY) playbooks/site.yml $(LAB_PLAYBOOK_ARGS)
 	@echo "summary: .lab/summary.json   (make lab-down removes the lab)"
 
 .PHONY: lab-down

@@ -26,6 +26,7 @@ SUITES = [
     ("sanity", "sanity", []),
     ("unit", "unit", ["unit.xml"]),
     ("hwsim", "test-hwsim", ["hwsim.xml"]),
+    ("playbooks", "test-playbooks", ["playbooks.xml"]),
     ("molecule", "test-molecule", ["molecule-*.xml"]),
     ("cluster", "test-cluster", ["cluster.xml"]),
 ]

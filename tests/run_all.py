@@ -5,6 +5,12 @@ test by test; the others (lint, sanity) count as one test each, passed when the 
 exits 0. A suite that exits non-zero without a failing test case in its XML (for example
 a coverage floor) adds one failure, so the total can never hide a red suite.
 The last line is `N passed, M failed, K skipped`; the exit code is 1 when M > 0.
+
+The cheap suites run one after the other. The long ones that mostly wait (on reboots of lab
+containers, on API servers) run in two lanes at once: Molecule in one, the site and cluster
+suites in the other; each has its own hosts and control plane. Their output goes to
+.test-results/logs/<suite>.log, and the log's tail is printed when a suite fails.
+RUN_ALL_SERIAL=1 runs every suite in turn with its output on the terminal.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -28,8 +35,12 @@ SUITES = [
     ("hwsim", "test-hwsim", ["hwsim.xml"]),
     ("playbooks", "test-playbooks", ["playbooks.xml"]),
     ("molecule", "test-molecule", ["molecule-*.xml"]),
+    ("site", "test-site", ["site.xml"]),
     ("cluster", "test-cluster", ["cluster.xml"]),
 ]
+# The long suites, in lanes that run at the same time (each lane in order).
+LANES = [["molecule"], ["site", "cluster"]]
+LOG_TAIL_LINES = 150
 
 
 def target_exists(target: str) -> bool:
@@ -58,13 +69,19 @@ def junit_counts(path: Path) -> tuple[int, int, int]:
     return passed, failed, skipped
 
 
-def run_suite(name: str, target: str, junit_globs: list[str]) -> tuple[int, int, int, float]:
+def run_suite(name: str, target: str, junit_globs: list[str], log: Path | None = None) -> tuple[int, int, int, float]:
     for pattern in junit_globs:
         for stale in RESULTS.glob(pattern):
             stale.unlink()
-    print(f"==> {name}: make {target}", flush=True)
+    print(f"==> {name}: make {target}" + (f" (output: {log.relative_to(ROOT)})" if log else ""), flush=True)
     start = time.monotonic()
-    rc = subprocess.call(["make", "--no-print-directory", target], cwd=ROOT)
+    cmd = ["make", "--no-print-directory", target]
+    if log is None:
+        rc = subprocess.call(cmd, cwd=ROOT)
+    else:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("w") as out:
+            rc = subprocess.call(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     elapsed = time.monotonic() - start
     if not junit_globs:
         return (1, 0, 0, elapsed) if rc == 0 else (0, 1, 0, elapsed)
@@ -81,17 +98,38 @@ def run_suite(name: str, target: str, junit_globs: list[str]) -> tuple[int, int,
     return passed, failed, skipped, elapsed
 
 
+def run_lane(suites: list[tuple[str, str, list[str]]], results: dict) -> None:
+    """Run the suites of one lane in turn, output to logs; print a log's tail when it fails."""
+    for name, target, junit in suites:
+        log = RESULTS / "logs" / f"{name}.log"
+        results[name] = counts = run_suite(name, target, junit, log)
+        passed, failed, skipped, elapsed = counts
+        print(f"<== {name}: {passed} passed, {failed} failed, {skipped} skipped in {elapsed:.0f}s", flush=True)
+        if failed:
+            tail = log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
+            print(f"--- last {len(tail)} lines of {log.relative_to(ROOT)} ---", *tail, "---", sep="\n", flush=True)
+
+
 def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     only = set(os.environ.get("SUITES", "").split()) or None
+    selected = [s for s in SUITES if (not only or s[0] in only) and target_exists(s[1])]
+    serial = os.environ.get("RUN_ALL_SERIAL") == "1"
+    laned = set() if serial else {name for lane in LANES for name in lane}
+    results: dict[str, tuple[int, int, int, float]] = {}
+    for name, target, junit in selected:
+        if name not in laned:
+            results[name] = run_suite(name, target, junit)
+    lanes = [[s for s in selected if s[0] in lane] for lane in LANES if not serial]
+    threads = [threading.Thread(target=run_lane, args=(lane, results)) for lane in lanes if lane]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     totals = [0, 0, 0]
     rows = []
-    for name, target, junit in SUITES:
-        if only and name not in only:
-            continue
-        if not target_exists(target):
-            continue
-        p, f, s, elapsed = run_suite(name, target, junit)
+    for name, *_ in selected:
+        p, f, s, elapsed = results[name]
         totals = [totals[0] + p, totals[1] + f, totals[2] + s]
         rows.append(f"  {name:<10} {p:>5} passed {f:>4} failed {s:>4} skipped  {elapsed:7.1f}s")
     print("\nSuites:")

@@ -39,7 +39,8 @@ description:
     node (hosts of C(rdma_nodes) and of the device plugins' host groups) must be a Node of the API; an API
     that could not be read is a problem too.
   - With O(uninstall), the cluster and host roles are taken as C(state=absent), so the checks that only
-    matter when deploying (cross-layer conflicts, networks, device plugin pools) are left out.
+    matter when deploying (cross-layer conflicts, networks, device plugin pools, Nodes that are gone) are
+    left out.
 positional: groups, cluster_host, k8s_nodes, uninstall
 options:
   _input:
@@ -540,6 +541,8 @@ class _Checker:
             names = [str((r.get("metadata") or {}).get("name")) for r in result["resources"] or []]
         else:
             names = [str(n) for n in result]
+        if self.uninstall:
+            return  # a host whose Node is already gone is still uninstalled
         for host in self.node_hosts():
             name = self.node_name(host)
             if isinstance(name, str) and name not in names:

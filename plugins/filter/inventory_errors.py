@@ -22,8 +22,8 @@ description:
     C(opensm_nodes) C(opensm_state) and C(opensm_priority) (0-15), and distinct priorities per
     C(opensm_fabric) (one master per fabric) as the opensm role assigns them.
   - Collection-wide - C(rdmaops_serial) (a count, a percentage or a list of them),
-    C(rdmaops_max_fail_percentage) (0-100), C(rdmaops_cluster_roles), C(rdmaops_k8s_node_name) (a
-    Kubernetes node name, one per host).
+    C(rdmaops_max_fail_percentage) (0-100), C(rdmaops_cordon_label) (a label key),
+    C(rdmaops_cluster_roles), C(rdmaops_k8s_node_name) (a Kubernetes node name, one per host).
   - Cluster layer, with the variables of O(cluster_host) - the C(*_state) of the cluster roles, the network
     attachments (rdmaops.fabric.network_errors), C(rdma_shared_dp_resources) and C(sriov_dp_resources)
     with the hosts' C(sriov_firmware_nics) (the validators of rdmaops.fabric.rdma_shared_dp_config and
@@ -142,6 +142,7 @@ PLAYBOOK_DEFAULTS = {
     "rdmaops_cluster_roles": ["multus", "whereabouts", "rdma_shared_dp", "sriov_dp", "networks"],
     "rdmaops_serial": "100%",
     "rdmaops_max_fail_percentage": 0,
+    "rdmaops_cordon_label": "rdmaops.fabric/cordoned",
 }
 CLUSTER_ROLES = tuple(PLAYBOOK_DEFAULTS["rdmaops_cluster_roles"])
 STATES = ("present", "absent")
@@ -309,6 +310,20 @@ def _serial_ok(value):
     return True
 
 
+# A Kubernetes label key: an optional DNS-subdomain prefix and "/", then a name of 1-63 characters.
+LABEL_PREFIX_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+LABEL_NAME_RE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+
+
+def _label_key_ok(value):
+    if not isinstance(value, str):
+        return False
+    prefix, slash, name = value.rpartition("/")
+    if slash and not (len(prefix) <= 253 and LABEL_PREFIX_RE.match(prefix)):
+        return False
+    return len(name) <= 63 and bool(LABEL_NAME_RE.match(name))
+
+
 def _percentage_ok(value):
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
@@ -410,6 +425,11 @@ def _global_problems(host_vars, hosts):
     checks = (
         ("rdmaops_serial", _serial_ok, "a host count >= 1, a percentage 1%-100%, or a list of them"),
         ("rdmaops_max_fail_percentage", _percentage_ok, "an integer from 0 to 100"),
+        (
+            "rdmaops_cordon_label",
+            _label_key_ok,
+            "a Kubernetes label key: [DNS-subdomain prefix/]name, the name 1-63 of [A-Za-z0-9-_.]",
+        ),
     )
     for name, ok, allowed in checks:
         bad = {}

@@ -113,6 +113,7 @@ def test_defaults_match_the_roles_and_playbooks():
     hosts = (REPO / "playbooks" / "hosts.yml").read_text()
     assert "rdmaops_serial | default('100%')" in hosts
     assert "rdmaops_max_fail_percentage | default(0)" in hosts
+    assert f"rdmaops_cordon_label | default('{mod.PLAYBOOK_DEFAULTS['rdmaops_cordon_label']}')" in hosts
 
 
 # (changes, problems expected: each a substring of one problem). One entry per check, bad side.
@@ -240,6 +241,13 @@ BAD = {
     "max_fail_percentage": (
         {"cp": {"rdmaops_max_fail_percentage": 101}},
         ["cp: rdmaops_max_fail_percentage is 101; allowed: an integer from 0 to 100"],
+    ),
+    "cordon_label": (
+        {"cp": {"rdmaops_cordon_label": "Ops/cordoned by us"}, "ib_1": {"rdmaops_cordon_label": "x/" + "n" * 64}},
+        [
+            "cp: rdmaops_cordon_label is 'Ops/cordoned by us'; allowed: a Kubernetes label key",
+            "ib-1: rdmaops_cordon_label is 'x/nnnn",
+        ],
     ),
     "cluster_roles": (
         {"cp": {"rdmaops_cluster_roles": ["multus", "calico", "multus"]}},
@@ -414,6 +422,10 @@ GOOD_VARIANTS = {
         "cp": {"rdmaops_serial": "25%"},
     },
     "max_fail_string": {"cp": {"rdmaops_max_fail_percentage": "10"}},
+    "cordon_label_forms": {
+        "ib_1": {"rdmaops_cordon_label": "maintenance"},
+        "cp": {"rdmaops_cordon_label": "ops.example.com/rdma-reboot"},
+    },
     "node_names_set": {"ib_1": {"rdmaops_k8s_node_name": "gpu-node-1.example.com"}},
     "shared_dp_not_deployed_default_enabled": {
         # rdma_shared_dp not in the cluster roles: exclusive mode with the default (unset) flag is fine.

@@ -1,8 +1,8 @@
 # `make bench` (issue 10): host-phase and cluster-phase figures in one run; see benchmarks/README.md.
 # Included by the top-level Makefile. Sizes and forks can be overridden:
 #   make bench BENCH_FLEET_SIZES="10 50 100" BENCH_CLUSTER_SIZES="10 100" BENCH_FORKS=20
-BENCH_FLEET_SIZES ?= 2 6
-BENCH_CLUSTER_SIZES ?= 10
+BENCH_FLEET_SIZES ?= 2 6 10
+BENCH_CLUSTER_SIZES ?= 10 100
 BENCH_FORKS ?= 20
 
 .PHONY: bench

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: k8s_apply
 short_description: Server-side apply a list of Kubernetes objects, writing only those that differ
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - rdmaops.fabric maintainers (@rdmaops)
 description:
@@ -42,7 +42,7 @@ options:
         C(~/.kube/config) is used, then the in-cluster service account.
     type: path
   context:
-    description: The kubeconfig context to use. Without it, the current context.
+    description: The kubeconfig context to use. Without it, E(K8S_AUTH_CONTEXT), then the current context.
     type: str
   field_manager:
     description: The field manager of the server-side apply.
@@ -182,7 +182,7 @@ import json
 import time
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 try:
     from kubernetes import config as kube_config
@@ -217,6 +217,15 @@ def label(oid):
     return "{kind} {ns}{name}".format(
         kind=oid["kind"], ns=oid["namespace"] + "/" if oid["namespace"] else "", name=oid["name"]
     )
+
+
+def is_crd(oid):
+    return oid["kind"] == "CustomResourceDefinition" and oid["api_version"].startswith("apiextensions.k8s.io/")
+
+
+def established(crd):
+    conditions = ((crd or {}).get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
 
 
 def api_message(exc):
@@ -276,9 +285,7 @@ class Applier:
     def wait_established(self, name, deadline):
         resource = self.client.resources.get(api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition")
         while True:
-            crd = self.read(resource, {"name": name, "namespace": ""}) or {}
-            conditions = (crd.get("status") or {}).get("conditions") or []
-            if any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions):
+            if established(self.read(resource, {"name": name, "namespace": ""})):
                 return
             if time.monotonic() >= deadline:
                 self.module.fail_json(
@@ -351,7 +358,7 @@ class Applier:
             action = "created" if live is None else ("updated" if found else "unchanged")
             results.append(dict(oid, action=action, differences=found[:MAX_DIFFERENCES]))
             if action == "unchanged":
-                if oid["kind"] == "CustomResourceDefinition" and oid["api_version"].startswith("apiextensions.k8s.io/"):
+                if is_crd(oid) and not established(live):
                     crds.append(oid["name"])
                 continue
             if self.module._diff:
@@ -387,7 +394,7 @@ class Applier:
             if check:
                 continue
             writes += 1
-            if oid["kind"] == "CustomResourceDefinition" and oid["api_version"].startswith("apiextensions.k8s.io/"):
+            if is_crd(oid):
                 crds.append(oid["name"])
         if not check:
             deadline = time.monotonic() + params["wait_timeout"]
@@ -406,8 +413,8 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             definitions=dict(type="list", elements="dict", required=True),
-            kubeconfig=dict(type="path"),
-            context=dict(type="str"),
+            kubeconfig=dict(type="path", fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG"])),
+            context=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_CONTEXT"])),
             field_manager=dict(type="str", default="rdmaops.fabric"),
             force_conflicts=dict(type="bool", default=True),
             digest_annotation=dict(type="str", default="rdmaops.fabric/applied-digest"),

@@ -268,3 +268,31 @@ def test_unreachable_api_is_one_line(api, monkeypatch):
     monkeypatch.setattr(k8s_apply.kube_config, "new_client_from_config", refuse)
     result = run({"definitions": [CM]}, expect_fail=True)
     assert result["msg"] == "Kubernetes API unreachable or kubeconfig unusable: Connection refused"
+
+
+def test_kubeconfig_and_context_from_the_kubernetes_core_environment(api, monkeypatch):
+    seen = []
+    monkeypatch.setattr(
+        k8s_apply.kube_config,
+        "new_client_from_config",
+        lambda config_file, context: seen.append((config_file, context)),
+    )
+    monkeypatch.setenv("K8S_AUTH_KUBECONFIG", "/etc/kubernetes/admin.conf")
+    monkeypatch.setenv("K8S_AUTH_CONTEXT", "lab")
+    run({"definitions": [NS]})
+    assert seen == [("/etc/kubernetes/admin.conf", "lab")]
+
+
+def test_in_cluster_service_account_without_a_kubeconfig(api, monkeypatch):
+    def no_kubeconfig(config_file, context):
+        raise k8s_apply.kube_config.ConfigException("Invalid kube-config file. No configuration found.")
+
+    loaded = []
+    monkeypatch.setattr(k8s_apply.kube_config, "new_client_from_config", no_kubeconfig)
+    monkeypatch.setattr(k8s_apply.kube_config, "load_incluster_config", lambda: loaded.append(True))
+    monkeypatch.delenv("K8S_AUTH_KUBECONFIG", raising=False)
+    assert run({"definitions": [NS]})["objects"][0]["name"] == "kube-system"
+    assert loaded == [True]
+    # A kubeconfig that was asked for and cannot be read is an error, not the in-cluster account.
+    result = run({"definitions": [NS], "kubeconfig": "/nonexistent"}, expect_fail=True)
+    assert result["msg"].startswith("Kubernetes API unreachable or kubeconfig unusable: Invalid kube-config file")

@@ -263,6 +263,17 @@ class Applier:
             except ResourceNotFoundError:
                 return None
 
+    def lookup(self, oid):
+        """(resource, live object or None); resource is None when the kind is not served."""
+        resource = self.resource(oid)
+        return resource, (self.read(resource, oid) if resource is not None else None)
+
+    def add_diff(self, oid, before, after):
+        if self.module._diff:
+            self.diffs.append(
+                {"before_header": label(oid), "after_header": label(oid), "before": before, "after": after}
+            )
+
     def read(self, resource, oid):
         try:
             return resource.get(name=oid["name"], namespace=oid["namespace"] or None).to_dict()
@@ -303,8 +314,7 @@ class Applier:
             "namespace": entry["namespace"] or "",
             "name": entry["name"],
         }
-        resource = self.resource(oid)
-        live = self.read(resource, oid) if resource is not None else None
+        resource, live = self.lookup(oid)
         labels = ((live or {}).get("metadata") or {}).get("labels") or {}
         if live is None:
             action = "not present"
@@ -315,15 +325,7 @@ class Applier:
         results.append(dict(oid, action=action, differences=[]))
         if action != "deleted":
             return 0
-        if self.module._diff:
-            self.diffs.append(
-                {
-                    "before_header": label(oid),
-                    "after_header": label(oid),
-                    "before": json.dumps(live, indent=2, sort_keys=True) + "\n",
-                    "after": "",
-                }
-            )
+        self.add_diff(oid, json.dumps(live, indent=2, sort_keys=True) + "\n", "")
         if self.module.check_mode:
             return 0
         try:
@@ -339,7 +341,6 @@ class Applier:
         check = self.module.check_mode
         self.check_namespaces()
         results, crds, writes = [], [], 0
-        diffs = self.diffs
         for definition in params["definitions"]:
             oid = object_id(definition)
             if not (oid["api_version"] and oid["kind"] and oid["name"]):
@@ -352,8 +353,7 @@ class Applier:
                 annotations = desired.setdefault("metadata", {}).setdefault("annotations", {}) or {}
                 annotations[params["digest_annotation"]] = definition_digest(definition)
                 desired["metadata"]["annotations"] = annotations
-            resource = self.resource(oid)
-            live = self.read(resource, oid) if resource is not None else None
+            resource, live = self.lookup(oid)
             found = [] if live is None else differences(desired, live)
             action = "created" if live is None else ("updated" if found else "unchanged")
             results.append(dict(oid, action=action, differences=found[:MAX_DIFFERENCES]))
@@ -361,16 +361,8 @@ class Applier:
                 if is_crd(oid) and not established(live):
                     crds.append(oid["name"])
                 continue
-            if self.module._diff:
-                before = "" if live is None else json.dumps(project(desired, live), indent=2, sort_keys=True) + "\n"
-                diffs.append(
-                    {
-                        "before_header": label(oid),
-                        "after_header": label(oid),
-                        "before": before,
-                        "after": json.dumps(desired, indent=2, sort_keys=True) + "\n",
-                    }
-                )
+            before = "" if live is None else json.dumps(project(desired, live), indent=2, sort_keys=True) + "\n"
+            self.add_diff(oid, before, json.dumps(desired, indent=2, sort_keys=True) + "\n")
             if check and resource is None:
                 continue  # its CRD comes from an earlier definition of a real run
             if resource is None:
@@ -404,8 +396,8 @@ class Applier:
             writes += self.remove(entry, results)
         changed = any(r["action"] in ("created", "updated", "deleted") for r in results)
         out = {"changed": changed, "objects": results, "writes": writes}
-        if diffs:
-            out["diff"] = diffs
+        if self.diffs:
+            out["diff"] = self.diffs
         return out
 
 

@@ -49,6 +49,40 @@ def create(image, count):
     return hosts
 
 
+# A cloned fleet (sizes above BENCH_FIRST_MAX): six seed hosts converge for real (the two SM
+# hosts 0 and 2, and one host of each profile that is not an SM: 3, 4, 5); every further host
+# is a copy of the converged seed of its profile (`podman commit`, then create and mount).
+SEED_SIZE = 6
+SEED_IMAGE = "localhost/rdmaops-bench-seed-{}"
+
+
+def commit_seeds(hosts):
+    """Images of the converged non-SM seeds 3, 4, 5, by profile index (i % 3)."""
+    images = {}
+    for name, _, _ in hosts[3:SEED_SIZE]:
+        index = int(name[len(PREFIX) :]) % len(PROFILES)
+        images[index] = SEED_IMAGE.format(index)
+        run(["podman", "commit", "--quiet", name, images[index]])
+    return images
+
+
+def add_clones(hosts, images, count):
+    """Grow the fleet to `count` hosts with copies of the converged seeds; return all hosts."""
+    hosts = list(hosts)
+    for i in range(len(hosts), count):
+        name = host_name(i)
+        index = i % len(PROFILES)
+        subprocess.run(["podman", "rm", "-f", name], capture_output=True)
+        run(["podman", "create", "--name", name, images[index]])
+        hosts.append((name, PROFILES[index][0], run(["podman", "mount", name])))
+    return hosts
+
+
+def remove_seed_images():
+    for index in range(len(PROFILES)):
+        subprocess.run(["podman", "rmi", "-f", SEED_IMAGE.format(index)], capture_output=True)
+
+
 def remove_all():
     names = run(["podman", "ps", "-a", "--format", "{{.Names}}", "--filter", f"name=^{PREFIX}"]).split()
     for name in names:

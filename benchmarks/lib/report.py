@@ -1,5 +1,8 @@
 """Summary figures, the Markdown table and the PNG plot of one benchmark run."""
 
+KINDS = ("first", "noop", "floor")
+NA = "-"
+
 
 def _slope(points):
     """Least-squares slope and intercept of [(x, y)]."""
@@ -23,14 +26,19 @@ def summarise(r):
         fleet["noop_over_floor"] = {n: round(x["noop"]["wall_s"] / x["floor"]["wall_s"], 2) for n, x in runs.items()}
         fleet["mlxconfig_queries_per_nic_noop"] = max(x["noop"]["mlxconfig_queries_per_nic"] for x in runs.values())
         fleet["mlxconfig_calls_per_nic_noop"] = max(x["noop"]["mlxconfig_calls_per_nic"] for x in runs.values())
-        fleet["max_reboots_per_host_first"] = max(x["first"]["max_reboots_per_host"] for x in runs.values())
+        firsts = [x["first"] for x in runs.values() if "first" in x] + (
+            [fleet["seed_first"]] if "seed_first" in fleet else []
+        )
+        fleet["max_reboots_per_host_first"] = max(x["max_reboots_per_host"] for x in firsts)
         fleet["max_reboots_per_host_noop"] = max(x["noop"]["max_reboots_per_host"] for x in runs.values())
-        kinds = ("floor", "first", "noop")
-        fleet["controller_peak_rss_mib"] = max(x[k]["peak_rss_mib"] for x in runs.values() for k in kinds)
-        # time vs N / forks: seconds per batch of `forks` hosts
+        fleet["controller_peak_rss_mib"] = max(x[k]["peak_rss_mib"] for x in runs.values() for k in KINDS if k in x)
+        # time vs N / forks: seconds per batch of `forks` hosts (first: the sizes that converged for real)
         fleet["slope_s_per_batch"] = {}
-        for kind in ("first", "noop", "floor"):
-            b, a = _slope([(int(n) / forks, x[kind]["wall_s"]) for n, x in runs.items()])
+        for kind in KINDS:
+            points = [(int(n) / forks, x[kind]["wall_s"]) for n, x in runs.items() if kind in x]
+            if kind == "first" and "seed_first" in fleet:
+                points.append((fleet["seed_hosts"] / forks, fleet["seed_first"]["wall_s"]))
+            b, a = _slope(points)
             fleet["slope_s_per_batch"][kind] = None if b is None else {"slope": round(b, 2), "intercept_s": round(a, 1)}
     cl = r["cluster"]["runs"]
     if cl:
@@ -57,14 +65,25 @@ def markdown(r):
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n, x in sorted(f["runs"].items(), key=lambda kv: int(kv[0])):
-        rss = max(x[k]["peak_rss_mib"] for k in ("floor", "first", "noop"))
+        rss = max(x[k]["peak_rss_mib"] for k in KINDS if k in x)
+        first = x.get("first", {})
+        label = f"{n} (copies)" if x.get("cloned") else n
         out.append(
-            f"| {n} | {x['floor']['wall_s']} | {x['first']['wall_s']} | {x['noop']['wall_s']} | "
-            f"{f['noop_over_floor'][n]} | {x['first']['tasks_per_host_mean']} | {x['noop']['tasks_per_host_mean']} | "
-            f"{x['floor']['tasks_per_host_mean']} | {x['first']['mlxconfig_calls_per_nic']} | "
-            f"{x['noop']['mlxconfig_queries_per_nic']} | {x['first']['max_reboots_per_host']} | "
+            f"| {label} | {x['floor']['wall_s']} | {first.get('wall_s', NA)} | {x['noop']['wall_s']} | "
+            f"{f['noop_over_floor'][n]} | {first.get('tasks_per_host_mean', NA)} | "
+            f"{x['noop']['tasks_per_host_mean']} | {x['floor']['tasks_per_host_mean']} | "
+            f"{first.get('mlxconfig_calls_per_nic', NA)} | "
+            f"{x['noop']['mlxconfig_queries_per_nic']} | {first.get('max_reboots_per_host', NA)} | "
             f"{x['noop']['max_reboots_per_host']} | {x['noop']['tool_calls_per_host']} | {rss} |"
         )
+    seed = f.get("seed_first")
+    if seed:
+        out += [
+            "",
+            f"(copies): copies of {f['seed_hosts']} seed hosts converged once for real; their first converge: "
+            f"{seed['wall_s']} s, {seed['tasks_per_host_mean']} tasks/host, {seed['mlxconfig_calls_per_nic']} "
+            f"firmware tool calls/NIC, at most {seed['max_reboots_per_host']} reboot/host.",
+        ]
     if f.get("slope_s_per_batch"):
         s = f["slope_s_per_batch"]
         out += [
@@ -98,9 +117,9 @@ def plot(r, path):
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     runs = sorted(r["fleet"]["runs"].items(), key=lambda kv: int(kv[0]))
-    xs = [int(n) for n, _ in runs]
     for kind, label in (("first", "first converge"), ("noop", "no-op re-run"), ("floor", "floor: facts only")):
-        axes[0].plot(xs, [x[kind]["wall_s"] for _, x in runs], marker="o", label=label)
+        points = [(int(n), x[kind]["wall_s"]) for n, x in runs if kind in x]
+        axes[0].plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
     axes[0].set(title=f"Host phase, forks {r['forks']}", xlabel="hosts (N)", ylabel="wall time (s)")
     axes[0].legend()
     axes[0].grid(alpha=0.3)

@@ -23,6 +23,7 @@ description:
     C(opensm_fabric) (one master per fabric) as the opensm role assigns them.
   - Collection-wide - C(rdmaops_serial) (a count, a percentage or a list of them),
     C(rdmaops_max_fail_percentage) (0-100), C(rdmaops_cordon_label) (a label key),
+    C(rdmaops_skip_converged_hosts) (a boolean), C(rdmaops_converged_record) (an absolute path),
     C(rdmaops_cluster_roles), C(rdmaops_k8s_node_name) (a Kubernetes node name, one per host).
   - Cluster layer, with the variables of O(cluster_host) - the C(*_state) of the cluster roles, the network
     attachments (rdmaops.fabric.network_errors), C(rdma_shared_dp_resources) and C(sriov_dp_resources)
@@ -143,6 +144,8 @@ PLAYBOOK_DEFAULTS = {
     "rdmaops_serial": "100%",
     "rdmaops_max_fail_percentage": 0,
     "rdmaops_cordon_label": "rdmaops.fabric/cordoned",
+    "rdmaops_skip_converged_hosts": True,
+    "rdmaops_converged_record": "/var/lib/rdmaops/converged.json",
 }
 CLUSTER_ROLES = tuple(PLAYBOOK_DEFAULTS["rdmaops_cluster_roles"])
 STATES = ("present", "absent")
@@ -324,6 +327,10 @@ def _label_key_ok(value):
     return len(name) <= 63 and bool(LABEL_NAME_RE.match(name))
 
 
+def _absolute_file_ok(value):
+    return isinstance(value, str) and value.startswith("/") and not value.endswith("/") and "\n" not in value
+
+
 def _percentage_ok(value):
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
@@ -430,6 +437,8 @@ def _global_problems(host_vars, hosts):
             _label_key_ok,
             "a Kubernetes label key: [DNS-subdomain prefix/]name, the name 1-63 of [A-Za-z0-9-_.]",
         ),
+        ("rdmaops_skip_converged_hosts", _is_bool, "true or false"),
+        ("rdmaops_converged_record", _absolute_file_ok, "an absolute file path on the host"),
     )
     for name, ok, allowed in checks:
         bad = {}

@@ -114,6 +114,8 @@ def test_defaults_match_the_roles_and_playbooks():
     assert "rdmaops_serial | default('100%')" in hosts
     assert "rdmaops_max_fail_percentage | default(0)" in hosts
     assert f"rdmaops_cordon_label | default('{mod.PLAYBOOK_DEFAULTS['rdmaops_cordon_label']}')" in hosts
+    assert f"rdmaops_converged_record | default('{mod.PLAYBOOK_DEFAULTS['rdmaops_converged_record']}')" in hosts
+    assert "rdmaops_skip_converged_hosts | default(true)" in hosts
 
 
 # (changes, problems expected: each a substring of one problem). One entry per check, bad side.
@@ -248,6 +250,14 @@ BAD = {
             "cp: rdmaops_cordon_label is 'Ops/cordoned by us'; allowed: a Kubernetes label key",
             "ib-1: rdmaops_cordon_label is 'x/nnnn",
         ],
+    ),
+    "skip_converged": (
+        {"ib_1": {"rdmaops_skip_converged_hosts": "sometimes"}},
+        ["ib-1: rdmaops_skip_converged_hosts is 'sometimes'; allowed: true or false"],
+    ),
+    "converged_record": (
+        {"ib_2": {"rdmaops_converged_record": "var/lib/rdmaops/"}},
+        ["ib-2: rdmaops_converged_record is 'var/lib/rdmaops/'; allowed: an absolute file path on the host"],
     ),
     "cluster_roles": (
         {"cp": {"rdmaops_cluster_roles": ["multus", "calico", "multus"]}},

@@ -78,34 +78,42 @@ def per_host_tasks(counts):
     }
 
 
-def fleet(size, forks, image):
-    WORK.mkdir(parents=True, exist_ok=True)
-    fleet_hosts.remove_all()
-    t0 = time.monotonic()
-    hosts = fleet_hosts.create(image, size)
-    setup_s = time.monotonic() - t0
-    watchers = fleet_hosts.start_watchers(hosts)
-    try:
-        inventory = WORK / f"fleet-{size}.json"
-        nics = fleet_hosts.write_inventory(inventory, hosts, forks)
-        floor = play(HERE / "playbooks" / "floor.yml", inventory, forks, f"floor-{size}")
-        runs = {
-            tag: measure_run(REPO / "playbooks" / "hosts.yml", hosts, inventory, forks, f"{tag}-{size}", nics)
-            for tag in ("first", "noop")
-        }
-        floor.update(per_host_tasks(floor.pop("counts")))
-    finally:
-        fleet_hosts.stop_watchers(watchers)
-        fleet_hosts.remove_all()
-    return {"hosts": size, "nics": nics, "setup_s": round(setup_s, 1), "floor": floor, **runs}
-
-
 def measure_run(playbook, hosts, inventory, forks, tag, nics):
     marks = fleet_hosts.marks(hosts)
     r = play(playbook, inventory, forks, tag)
     r.update(per_host_tasks(r.pop("counts")))
     r.update(fleet_hosts.tool_calls_and_boots(hosts, marks, nics))
     return r
+
+
+def measure_fleet(hosts, name, forks, tags, floor=True):
+    """With hwsim's watchers running: the floor (optional), then hosts.yml once per tag."""
+    watchers = fleet_hosts.start_watchers(hosts)
+    try:
+        inventory = WORK / f"fleet-{name}.json"
+        nics = fleet_hosts.write_inventory(inventory, hosts, forks)
+        runs = {"nics": nics}
+        if floor:
+            runs["floor"] = play(HERE / "playbooks" / "floor.yml", inventory, forks, f"floor-{name}")
+            runs["floor"].update(per_host_tasks(runs["floor"].pop("counts")))
+        for tag in tags:
+            runs[tag] = measure_run(REPO / "playbooks" / "hosts.yml", hosts, inventory, forks, f"{tag}-{name}", nics)
+    finally:
+        fleet_hosts.stop_watchers(watchers)
+    return runs
+
+
+def fleet(size, forks, image):
+    WORK.mkdir(parents=True, exist_ok=True)
+    fleet_hosts.remove_all()
+    t0 = time.monotonic()
+    hosts = fleet_hosts.create(image, size)
+    setup_s = time.monotonic() - t0
+    try:
+        runs = measure_fleet(hosts, size, forks, ("first", "noop"))
+    finally:
+        fleet_hosts.remove_all()
+    return {"hosts": size, "setup_s": round(setup_s, 1), **runs}
 
 
 def cloned_fleet(size, forks, image, seeds):
@@ -116,28 +124,13 @@ def cloned_fleet(size, forks, image, seeds):
     t0 = time.monotonic()
     if not seeds:
         fleet_hosts.remove_all()
-        hosts = fleet_hosts.create(image, fleet_hosts.SEED_SIZE)
-        watchers = fleet_hosts.start_watchers(hosts)
-        try:
-            inventory = WORK / "fleet-seed.json"
-            nics = fleet_hosts.write_inventory(inventory, hosts, forks)
-            seeds["first"] = measure_run(REPO / "playbooks" / "hosts.yml", hosts, inventory, forks, "first-seed", nics)
-        finally:
-            fleet_hosts.stop_watchers(watchers)
-        seeds["hosts"] = hosts
-        seeds["images"] = fleet_hosts.commit_seeds(hosts)
+        seeds["hosts"] = fleet_hosts.create(image, fleet_hosts.SEED_SIZE)
+        seeds["first"] = measure_fleet(seeds["hosts"], "seed", forks, ("first",), floor=False)["first"]
+        seeds["images"] = fleet_hosts.commit_seeds(seeds["hosts"])
     seeds["hosts"] = hosts = fleet_hosts.add_clones(seeds["hosts"], seeds["images"], size)
     setup_s = time.monotonic() - t0
-    watchers = fleet_hosts.start_watchers(hosts)
-    try:
-        inventory = WORK / f"fleet-{size}.json"
-        nics = fleet_hosts.write_inventory(inventory, hosts, forks)
-        floor = play(HERE / "playbooks" / "floor.yml", inventory, forks, f"floor-{size}")
-        floor.update(per_host_tasks(floor.pop("counts")))
-        noop = measure_run(REPO / "playbooks" / "hosts.yml", hosts, inventory, forks, f"noop-{size}", nics)
-    finally:
-        fleet_hosts.stop_watchers(watchers)
-    return {"hosts": size, "nics": nics, "setup_s": round(setup_s, 1), "cloned": True, "floor": floor, "noop": noop}
+    runs = measure_fleet(hosts, size, forks, ("noop",))
+    return {"hosts": size, "setup_s": round(setup_s, 1), "cloned": True, **runs}
 
 
 def main():

@@ -128,6 +128,9 @@ def write_inventory(path, hosts, forks):
                 "rdmaops_reboot_command": "/usr/local/sbin/bench-boot now",
                 "rdmaops_reboot_boot_time_command": "/usr/local/sbin/hwsim boots --count",
                 "rdmaops_reboot_timeout": 120,
+                # hwsim's watchers (the simulated hardware, one process per host) apply sriov_numvfs
+                # writes late when 50 hosts converge at once on 2 CPUs; real NICs do not queue.
+                "sriov_firmware_vf_timeout": 300,
             },
             "children": {
                 "rdma_nodes": {"hosts": rdma},

@@ -316,14 +316,20 @@ def record(module, observer, path):
     except OSError:
         changed = True
     if changed and not module.check_mode:
-        write_record(path, text)
+        try:
+            write_record(path, text)
+        except OSError as exc:
+            module.fail_json(msg=f"cannot write the converged record {path}: {exc}")
     module.exit_json(changed=changed, recorded=os.path.exists(path), observed=observer.count)
 
 
 def remove(module, path):
     present = os.path.lexists(path)
     if present and not module.check_mode:
-        os.unlink(path)
+        try:
+            os.unlink(path)
+        except OSError as exc:
+            module.fail_json(msg=f"cannot remove the converged record {path}: {exc}")
     module.exit_json(changed=present, recorded=present, observed=0)
 
 

@@ -261,3 +261,10 @@ def test_bad_watch_is_refused_before_anything_is_written(host, spec, message):
 def test_digest_is_required(host):
     r = run_module(converged_state.main, {"path": str(host.record)}, expect_fail=True)
     assert "inputs_digest" in r["msg"]
+
+
+def test_unwritable_record_is_one_clear_error(host):
+    host.record.parent.mkdir()
+    host.record.mkdir()  # a directory where the file should go: the rename fails
+    r = record(host, expect_fail=True)
+    assert r["msg"].startswith(f"cannot write the converged record {host.record}: ")
